@@ -1,0 +1,13 @@
+"""One module per outlet: URL templates, selectors and quirks. No I/O here."""
+
+from __future__ import annotations
+
+from . import vok
+from .vok import UrlInfo
+
+__all__ = ["UrlInfo", "classify_url", "vok"]
+
+
+def classify_url(url: str) -> UrlInfo | None:
+    """Say which outlet, URL family and article id a URL belongs to, or None if it is none of ours."""
+    return vok.classify_url(url)
