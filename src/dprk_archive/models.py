@@ -24,6 +24,8 @@ class Article:
     warnings: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)  # canonical first-level division names
     places: list[str] = field(default_factory=list)  # finer gazetteer names, e.g. "Samjiyon"
+    encoding: str | None = None  # the encoding the page was decoded with, e.g. "utf-8"
+    encoding_decided_by: str | None = None  # what decided it: "bom", "header", "meta", "utf-8" or "fallback"
 
 
 @dataclass
@@ -37,6 +39,8 @@ class MediaItem:
     title: str | None = None
     published: str | None = None
     published_raw: str | None = None
+    encoding: str | None = None  # as on Article
+    encoding_decided_by: str | None = None
 
 
 @dataclass

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import vok
+from . import kcnawatch, vok
 from .vok import UrlInfo
 
-__all__ = ["UrlInfo", "classify_url", "vok"]
+__all__ = ["UrlInfo", "classify_url", "kcnawatch", "vok"]
 
 
 def classify_url(url: str) -> UrlInfo | None:
     """Say which outlet, URL family and article id a URL belongs to, or None if it is none of ours."""
-    return vok.classify_url(url)
+    return vok.classify_url(url) or kcnawatch.classify_url(url)
