@@ -68,3 +68,94 @@ def regions():
     from .enrich import find_regions
 
     click.echo(json.dumps(find_regions(sys.stdin.read()), ensure_ascii=False))
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_WORK_DB, show_default=True, help="Working database to update.")
+@click.option("--base-url", default="http://vok.rep.kp", show_default=True, help="Site to crawl (the real one, or a mirror).")
+@click.option("--delay", default=1.0, show_default=True, type=click.FloatRange(min=0), help="Seconds between requests to one site.")
+@click.option("--all", "walk_all", is_flag=True, help="Walk every listing page to the end instead of stopping at known articles.")
+@click.option("--recheck", default=0, show_default=True, type=click.IntRange(min=0), help="Revisit the N least recently checked known items to catch edits and removals.")
+@click.option("--max-requests", default=None, type=click.IntRange(min=1), help="Stop after this many HTTP requests.")
+@click.option("--proxy", envvar="DPRK_ARCHIVE_PROXY", default=None, help="HTTP proxy for every request (env DPRK_ARCHIVE_PROXY).")
+@click.option("--silent", is_flag=True, help="No progress on stderr (the summary is still printed).")
+def crawl(db_path, base_url, delay, walk_all, recheck, max_requests, proxy, silent):
+    """Crawl Voice of Korea into the working database, keeping every version of every article.
+
+    Listings are walked newest first and each walk stops after a few articles already in the
+    archive (unless --all). Exits non-zero only when nothing could be fetched or most fetches failed.
+    """
+    from pathlib import Path
+
+    from .crawl import Crawler
+    from .fetch import PoliteClient
+    from .load import open_working_db
+
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    db = open_working_db(db_path)
+    progress = None if silent else (lambda message: click.echo(message, err=True))
+    with PoliteClient(delay=delay, proxy=proxy) as client:
+        summary = Crawler(db, client, base_url, walk_all=walk_all, recheck=recheck, max_requests=max_requests,
+                          progress=progress).run()
+    click.echo(summary.line(), err=True)
+    if summary.failed:
+        raise click.ClickException(f"crawl of {base_url} failed: nothing could be fetched or most fetches failed")
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_WORK_DB, show_default=True, help="Working database to re-derive.")
+@click.option("--silent", is_flag=True, help="No progress on stderr (the summary is still printed).")
+def reparse(db_path, silent):
+    """Re-derive every article from the stored raw pages, without the network, and report what changed."""
+    from pathlib import Path
+
+    from .load import open_working_db
+    from .reparse import reparse_database
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"no working database at {db_path}: run `dprk-archive crawl` first")
+    db = open_working_db(db_path)
+    progress = None if silent else (lambda message: click.echo(message, err=True))
+    report = reparse_database(db, progress)
+    click.echo(report.line())
+    for error in report.errors[:20]:
+        click.echo(f"  {error}", err=True)
+
+
+DEFAULT_PUBLISHED_DB = "build/dprk-archive.db"
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_WORK_DB, show_default=True, help="Working database to read.")
+@click.option("--out", "out_path", default=DEFAULT_PUBLISHED_DB, show_default=True, help="Published file to write.")
+@click.option("--allow-shrink", is_flag=True, help="Publish even if a table has fewer rows than in the last build.")
+@click.option("--silent", is_flag=True, help="No progress on stderr (the result line is still printed).")
+def build(db_path, out_path, allow_shrink, silent):
+    """Build the published database from the working one: public tables, search, indexes, checks.
+
+    The new file is built beside the old one, checked, and moved into place in one step; a dated
+    copy and its SHA256SUMS line go to releases/ next to it.
+    """
+    from .build import BuildError, build_database
+
+    progress = None if silent else (lambda message: click.echo(message, err=True))
+    try:
+        result = build_database(db_path, out_path, allow_shrink=allow_shrink, progress=progress)
+    except BuildError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{result.path} {result.version} {result.size} bytes sha256 {result.sha256}")
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_PUBLISHED_DB, show_default=True, help="Published file to serve.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+def serve(db_path, host, port):
+    """Serve the published database with Datasette: read-only, immutable, with the site's pages."""
+    from pathlib import Path
+
+    from .serve import exec_datasette
+
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"No published database at {db_path}: run `dprk-archive build` first, or pass --db.")
+    exec_datasette(db_path, host, port)
