@@ -1,0 +1,165 @@
+"""A researcher's visit in headless Chromium against a real `dprk-archive serve` process."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from site_fixtures import EDITED, build_site, region
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "build" / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+playwright = pytest.importorskip("playwright.sync_api", reason="the test extra installs playwright")
+if not os.path.exists(CHROMIUM):
+    pytest.skip("Debian's chromium is not installed (scripts/test installs it)", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`dprk-archive serve` on a free loopback port, on a freshly built file."""
+    folder = tmp_path_factory.mktemp("browser")
+    db = build_site(folder, extra=30)
+    port = free_port()
+    # The venv's own console script: the command a person types.
+    executable = Path(sys.executable).parent / "dprk-archive"
+    command = [str(executable) if executable.exists() else shutil.which("dprk-archive"), "serve", "--db", str(db),
+               "--port", str(port)]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "serve.log", "w")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                log.close()
+                raise RuntimeError("dprk-archive serve did not start: " + (ARTIFACTS / "serve.log").read_text()[-2000:])
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}", db
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    base, _ = server
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    outside = []
+    # Nothing may be fetched from anywhere but the site itself.
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
+                  else (outside.append(route.request.url), route.abort()))
+    page = context.new_page()
+    yield page
+    context.close()
+    assert outside == []
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_home_page_then_a_region_facet(page, server):
+    base, _ = server
+    page.goto(base + "/")
+    assert page.locator("h1").inner_text() == "DPRK state media archive"
+    assert page.locator("svg.chart-months rect.bar").count() > 0
+    assert page.locator("svg.chart-regions rect.bar").count() == 13
+    shot(page, "home")
+    page.click("text=All articles")
+    page.wait_for_selector(".facet-results")
+    shot(page, "articles")
+    kangwon = region("Kangwon")
+    page.locator("#facet-region").get_by_role("link", name=kangwon, exact=True).click()
+    page.wait_for_url(lambda url: "_region=" in url)
+    assert "2 rows" in page.locator("h3").first.inner_text()
+    ids = page.locator("table.rows-and-columns td.col-id").all_inner_texts()
+    assert set(ids) == {EDITED, "ien261004004"}
+    shot(page, "articles-region")
+
+
+def test_sql_editor(page, server):
+    base, _ = server
+    page.goto(base + "/dprk-archive")
+    # Datasette's CodeMirror (a local script) replaces the textarea: type into its editor.
+    page.wait_for_selector(".CodeMirror")
+    page.click(".CodeMirror")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("select outlet, count(*) as n from articles group by outlet order by outlet")
+    page.click("input[type=submit][value='Run SQL']")
+    page.wait_for_selector("table.rows-and-columns")
+    cells = page.locator("table.rows-and-columns td").all_inner_texts()
+    assert cells[:2] == ["KCNA", "1"]
+    shot(page, "sql")
+
+
+def test_search_all(page, server):
+    base, _ = server
+    page.goto(base + "/-/search")
+    page.fill("#search-all-q", "overfulfilled")
+    page.click("input[type=submit][value=Search]")
+    page.wait_for_selector("#search-all-results table.rows-and-columns")
+    assert EDITED in page.locator("#search-all-results").inner_text()
+    shot(page, "search-all")
+
+
+def test_article_page_and_its_version_diff(page, server):
+    base, _ = server
+    page.goto(base + f"/dprk-archive/articles/{EDITED}")
+    assert page.locator("h1").inner_text() == "Steel plan greatly overfulfilled"
+    assert page.locator(".version-list > li").count() == 3
+    assert page.locator("#v3 .diff del").first.inner_text() == "Pyongyang."
+    assert page.locator("#v3 .diff ins").last.inner_text() == "Kangwon."
+    assert "Text SHA-256" in page.locator(".citation").inner_text()
+    shot(page, "article")
+    page.click("text=full history")
+    page.wait_for_selector("table.rows-and-columns")
+    assert page.locator("table.rows-and-columns tbody tr").count() == 3
+
+
+def test_download_the_database_and_open_it(page, server, tmp_path):
+    base, db = server
+    page.goto(base + "/")
+    with page.expect_download() as download_info:
+        page.click("a.download-link")
+    target = tmp_path / "downloaded.db"
+    download_info.value.save_as(target)
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == hashlib.sha256(db.read_bytes()).hexdigest()
+    conn = sqlite3.connect(target)
+    assert conn.execute("select count(*) from articles").fetchone()[0] == 36
+    assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
