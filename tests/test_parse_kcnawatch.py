@@ -1,4 +1,4 @@
-"""The aggregator layout (KCNA Watch) on hand-written pages built from the seed text (shared/seed/)."""
+"""The aggregator layout (KCNA Watch) on hand-written pages built from the seed text (tests/fixtures/, from shared/seed/)."""
 
 from pathlib import Path
 
@@ -9,7 +9,7 @@ from dprk_archive.sources import classify_url, kcnawatch
 from dprk_archive.text import canonical_text
 
 PAGES = Path(__file__).parent / "pages" / "kcnawatch"
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_ffc4652c616b7d12.txt"
+SEED = Path(__file__).resolve().parent / "fixtures" / "seed_000_ffc4652c616b7d12.txt"
 URL = "https://kcnawatch.org/newstream/1763540000-123/joint-rallies-held/"
 
 SEED_BODY = [
@@ -47,8 +47,6 @@ def test_article_keeps_its_outlet_and_says_it_came_via_kcna_watch():
 
 
 def test_body_equals_the_seed_text():
-    if not SEED.exists():
-        pytest.skip("shared/seed is not beside the repository")
     seed = SEED.read_text(encoding="utf-8").splitlines()
     seed_body = seed[: seed.index("More From Voice of Korea (EN)")]
     article = parse_page(page("newstream_joint_rallies"), URL)

@@ -13,7 +13,7 @@ from dprk_archive.parse import ParseError, parse_listing, parse_page
 from dprk_archive.text import canonical_text
 
 PAGES = Path(__file__).parent / "pages" / "vok"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MIRROR = "http://127.0.0.1:8765"
 
 
@@ -364,9 +364,7 @@ def test_related_block_moved_inside_the_body_stays_out():
 
 
 def kcna_fixture():
-    path = SHARED / "fixtures-real" / "kcna-rb-xml" / "ar0099775_ja.xml"
-    if not path.exists():
-        pytest.skip("shared/fixtures-real is not beside the repository")
+    path = FIXTURES / "ar0099775_ja.xml"
     data = etree.fromstring(path.read_bytes()).find("NData")
     return data.findtext("mainTitle"), data.findtext("content")
 
@@ -513,9 +511,7 @@ def test_listing_not_found_is_an_error():
 
 
 def dispatches():
-    path = SHARED / "fixtures-real" / "dprk-observer" / "vok_dispatches.json"
-    if not path.exists():
-        pytest.skip("shared/fixtures-real is not beside the repository")
+    path = FIXTURES / "vok_dispatches.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
