@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 from . import __version__
+from .sources import kcnawatch, vok
 
 SCHEMA_VERSION = 1
 
@@ -141,7 +143,8 @@ SCHEMA = [
         data_from TEXT,
         data_to TEXT,
         coverage TEXT NOT NULL,
-        row_counts TEXT NOT NULL
+        row_counts TEXT NOT NULL,
+        sample_data INTEGER
     )""",
     # The FTS index reads its text through this view: the body lives outside articles so that list
     # pages and facet scans never touch it. rowid is articles.rowid, which ?_search= relies on.
@@ -408,7 +411,8 @@ def _precompute_facets(conn: sqlite3.Connection) -> None:
 
 
 def _insert_build(conn: sqlite3.Connection, version: str, built_at: str, previous_builds: list[dict]) -> None:
-    columns = ["version", "built_at", "schema_version", "code_version", "data_from", "data_to", "coverage", "row_counts"]
+    columns = ["version", "built_at", "schema_version", "code_version", "data_from", "data_to", "coverage", "row_counts",
+               "sample_data"]
     for row in previous_builds:
         conn.execute(
             f"INSERT OR IGNORE INTO builds ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
@@ -423,10 +427,18 @@ def _insert_build(conn: sqlite3.Connection, version: str, built_at: str, previou
     data_from, data_to = conn.execute("SELECT min(published), max(published) FROM articles").fetchone()
     conn.execute(
         f"INSERT INTO builds ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [version, built_at, SCHEMA_VERSION, code_version(), data_from, data_to, json.dumps(coverage), "{}"],
+        [version, built_at, SCHEMA_VERSION, code_version(), data_from, data_to, json.dumps(coverage), "{}",
+         int(_crawled_a_mirror(conn))],
     )
     counts = {t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in public_tables(conn)}
     conn.execute("UPDATE builds SET row_counts = ? WHERE version = ?", [json.dumps(counts, sort_keys=True), version])
+
+
+def _crawled_a_mirror(conn: sqlite3.Connection) -> bool:
+    """True when any crawl run read a host that is not a real outlet's: the offline mirror's synthetic data."""
+    real_hosts = {host for module in (vok, kcnawatch) for host in module.HOSTS}
+    hosts = {urlsplit(url).hostname for (url,) in conn.execute("SELECT DISTINCT base_url FROM work.crawl_runs")}
+    return bool(hosts - real_hosts)
 
 
 def public_tables(conn: sqlite3.Connection) -> list[str]:

@@ -25,6 +25,8 @@ MARK_START, MARK_END = "\ue000", "\ue001"
 # A diff of two very long texts is quadratic; past this many words show the versions, not a diff.
 MAX_DIFF_WORDS = 30_000
 
+# Keyed by the file's sha256 as well as its name: two Datasette instances in one process (tests,
+# or a file rebuilt under the same name) must never see each other's facts.
 _cache: dict = {}
 
 
@@ -43,7 +45,7 @@ async def build_info(datasette) -> dict | None:
     db = await archive_database(datasette)
     if db is None:
         return None
-    key = ("build", db.name)
+    key = ("build", db.name, db.hash)
     if key not in _cache:
         row = (await db.execute("select * from builds order by built_at desc, version desc limit 1")).first()
         if row is None:
@@ -65,7 +67,7 @@ async def home_data(datasette) -> dict | None:
     info = await build_info(datasette)
     if info is None:
         return None
-    key = ("home", info["database"])
+    key = ("home", info["database"], info["sha256"])
     if key not in _cache:
         db = datasette.get_database(info["database"])
         regions = [dict(r) for r in await db.execute("select name, article_count from regions order by article_count desc, name")]
