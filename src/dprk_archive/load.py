@@ -489,10 +489,13 @@ def dequeue_retry(db: sqlite_utils.Database, url: str) -> None:
 
 def stored_versions(db: sqlite_utils.Database):
     """Every article version with the sha256 of the raw page it was parsed from, in article order."""
+    # pages.sha256 has no index: a per-version subquery scanned every page, quadratic in the archive's size.
     return db.execute(
         """SELECT v.article_id, v.version, v.page_sha256, p.url, p.content_type
            FROM article_versions v
-           LEFT JOIN pages p ON p.id = (SELECT max(id) FROM pages WHERE sha256 = v.page_sha256)
+           LEFT JOIN (SELECT sha256, max(id) AS id FROM pages WHERE sha256 IS NOT NULL GROUP BY sha256) last
+               ON last.sha256 = v.page_sha256
+           LEFT JOIN pages p ON p.id = last.id
            ORDER BY v.article_id, v.version"""
     )
 
