@@ -159,3 +159,87 @@ def serve(db_path, host, port):
     if not Path(db_path).is_file():
         raise click.ClickException(f"No published database at {db_path}: run `dprk-archive build` first, or pass --db.")
     exec_datasette(db_path, host, port)
+
+
+@cli.command()
+@click.option("--articles", required=True, type=click.IntRange(min=1), help="Items on the mirror's day 0 (about 85% are text articles, the rest video and audio).")
+@click.option("--db", "db_path", default=DEFAULT_WORK_DB, show_default=True, help="Working database to create (must not exist).")
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed for the synthetic content (as for `mirror`).")
+@click.option("--workers", default=None, type=click.IntRange(min=1), help="Processes rendering and parsing pages (default: CPUs, at most 4).")
+@click.option("--silent", is_flag=True, help="No progress on stderr (the summary is still printed).")
+def generate(articles, db_path, seed, workers, silent):
+    """Write a working database of the offline mirror's day 0 without the network, raw pages included.
+
+    The result is what `crawl --all` against `dprk-archive mirror --articles N` would store, so that
+    `reparse`, `build` and `serve` can be tried and timed at any size.
+    """
+    from pathlib import Path
+
+    from .generate import generate_database
+
+    if Path(db_path).exists():
+        raise click.ClickException(f"{db_path} already exists: remove it or pass another --db")
+    progress = None if silent else (lambda message: click.echo(message, err=True))
+    summary = generate_database(db_path, articles, seed, workers=workers, progress=progress)
+    click.echo(summary.line())
+
+
+@cli.command()
+@click.option("--target", required=True, type=click.Choice(["cloudrun", "fly"]), help="Where to deploy (fly needs the datasette-publish-fly plugin).")
+@click.option("--db", "db_path", default=DEFAULT_PUBLISHED_DB, show_default=True, help="Published file to deploy.")
+@click.option("--name", default="dprk-archive", show_default=True, help="Cloud Run service or Fly app name.")
+@click.option("--dry-run", is_flag=True, help="Print the command instead of running it.")
+def publish(target, db_path, name, dry_run):
+    """Deploy the published file with `datasette publish`, with exactly the settings `serve` uses.
+
+    The scheduled workflow runs this same command; --dry-run prints it, ready to copy.
+    """
+    import importlib.util
+    import shlex
+    import shutil
+    from pathlib import Path
+
+    from .publish import PublishError, publish_args, run_publish
+    from .release import ReleaseError, dataset_version
+
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"No published database at {db_path}: run `dprk-archive build` first, or pass --db.")
+    try:
+        note = f"dataset {dataset_version(Path(db_path))}"
+    except ReleaseError:
+        note = None
+    try:
+        args = publish_args(db_path, target, name=name, version_note=note)
+    except PublishError as error:
+        raise click.ClickException(str(error)) from error
+    if dry_run:
+        click.echo(shlex.join(args))
+        return
+    if target == "fly" and importlib.util.find_spec("datasette_publish_fly") is None:
+        raise click.ClickException("publishing to Fly needs the plugin: pip install datasette-publish-fly")
+    tool = {"cloudrun": "gcloud", "fly": "flyctl"}[target]
+    if shutil.which(tool) is None:
+        raise click.ClickException(f"`{tool}` is not on PATH: install and log in to it first")
+    status = run_publish(args)
+    if status:
+        raise click.ClickException(f"datasette publish {target} failed (exit status {status})")
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_PUBLISHED_DB, show_default=True, help="Published file to release.")
+@click.option("--out", "out_dir", default="build/releases", show_default=True, help="Folder for the dated file, SHA256SUMS and CHANGES.")
+@click.option("--previous", "previous", default=None, type=click.Path(dir_okay=False), help="Previous release's .db (default: the newest older dated file in --out).")
+def release(db_path, out_dir, previous):
+    """Make a release: the dated file, SHA256SUMS, and a CHANGES summary since the previous release.
+
+    Prints key=value lines (version, file, sha256, changes, changed=true|false) that a workflow can
+    append to $GITHUB_OUTPUT.
+    """
+    from .release import ReleaseError, make_release
+
+    try:
+        result = make_release(db_path, out_dir, previous)
+    except ReleaseError as error:
+        raise click.ClickException(str(error)) from error
+    for line in result.lines():
+        click.echo(line)
