@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -27,6 +28,17 @@ STOP_AFTER_KNOWN = 5
 ERROR_RATE_THRESHOLD = 0.5
 # Cheap servers send stale ETags: an item not fetched in full for this many runs is fetched unconditionally.
 UNCONDITIONAL_EVERY_DAYS = 7
+# The retry_queue entry of a listing page whose walk has not finished. Each listing is queued before its
+# walk starts, and the queue entry moves on page by page with the walk; a run that is killed, runs out of
+# --max-requests or fails on a page leaves the page to resume from. Without it the next run's walk,
+# starting again at page 1, stopped at the first known items, above the pages never walked: those
+# articles were never fetched by any later run.
+WALK_UNFINISHED = "listing walk not finished"
+
+
+def _is_listing_page(url: str) -> bool:
+    info = classify_url(url)
+    return info is not None and info.family == "listing"
 
 
 class StopCrawl(Exception):
@@ -117,26 +129,41 @@ class Crawler:
     # -- what to fetch ------------------------------------------------------------------------------
 
     def _walk_listings(self) -> None:
+        unfinished = [url for (url,) in self.db.execute("SELECT url FROM retry_queue ORDER BY rowid")
+                      if _is_listing_page(url)]
         home = f"{self.base_url}{vok.HOME_PATH}"
         home_page = self._fetch_listing(home)
-        if home_page is None:
-            return
-        self._walk_entries(home_page.entries)
-        for listing_url in home_page.listing_urls:
-            self._walk_listing(listing_url)
+        listing_urls = [self._local_listing_url(url) for url in home_page.listing_urls] if home_page else []
+        for listing_url in listing_urls:
+            if listing_url not in unfinished:
+                load.queue_retry(self.db, listing_url, self.summary.run_id, WALK_UNFINISHED)
+        if home_page is not None:
+            self._walk_entries(home_page.entries)
+        for listing_url in listing_urls:
+            self._walk_listing(listing_url, resume=listing_url in unfinished)
+        for listing_url in unfinished:
+            if listing_url not in listing_urls:
+                self._walk_listing(listing_url, resume=True)
 
-    def _walk_listing(self, url: str) -> None:
+    def _walk_listing(self, url: str, resume: bool = False) -> None:
+        """Walk a listing from ``url`` until known items (or its end); ``resume``: a walk an earlier run left."""
         pages_seen: set[str] = set()
         while url and url not in pages_seen:
             pages_seen.add(url)
             page = self._fetch_listing(url)
             if page is None:
+                return  # still queued: the next run resumes here
+            # The first page of a resumed walk holds items the interrupted run stored: not a place to stop.
+            go_on = self._walk_entries(page.entries, stop_at_known=not (resume and len(pages_seen) == 1))
+            next_url = self._local_listing_url(page.next_url) if page.next_url else None
+            if go_on and next_url and next_url not in pages_seen:
+                load.queue_retry(self.db, next_url, self.summary.run_id, WALK_UNFINISHED)
+            load.dequeue_retry(self.db, url)
+            if not go_on:
                 return
-            if not self._walk_entries(page.entries):
-                return
-            url = page.next_url
+            url = next_url
 
-    def _walk_entries(self, entries: list[ListingEntry]) -> bool:
+    def _walk_entries(self, entries: list[ListingEntry], stop_at_known: bool = True) -> bool:
         """Handle a page of entries; False when the walk should stop (enough known items in a row)."""
         known_in_a_row = 0
         for entry in entries:
@@ -144,7 +171,7 @@ class Crawler:
                 continue
             if not self.walk_all and self._is_known(entry.id):
                 known_in_a_row += 1
-                if known_in_a_row >= STOP_AFTER_KNOWN:
+                if stop_at_known and known_in_a_row >= STOP_AFTER_KNOWN:
                     return False
                 continue
             known_in_a_row = 0
@@ -162,14 +189,16 @@ class Crawler:
     def _retry_queued(self) -> None:
         for (url,) in self.db.execute("SELECT url FROM retry_queue ORDER BY rowid").fetchall():
             info = classify_url(url)
-            if info is None or (info.id and info.id in self.visited):
-                load.dequeue_retry(self.db, url)
+            if info is None or info.family == "home":
+                load.dequeue_retry(self.db, url)  # the home page is fetched by every run anyway
                 continue
             if info.is_listing:
-                if self._fetch_listing(url) is not None:
-                    load.dequeue_retry(self.db, url)
-            else:
-                self._fetch_item(url)
+                continue  # resumed by _walk_listings, which walks on from the page instead of only fetching it
+            if info.id in self.visited:
+                # Handled in this run already: stored (and dequeued), or failed and queued just now for the
+                # next run. Dequeuing it here lost every item that failed in the run.
+                continue
+            self._fetch_item(url)
 
     def _recheck_known(self) -> None:
         """Revisit the least recently checked known items, including ones pending removal."""
@@ -205,6 +234,11 @@ class Crawler:
         info = classify_url(url)
         return vok.canonical_url(info, self.base_url) if info and info.id else url
 
+    def _local_listing_url(self, url: str) -> str:
+        """A listing page on the base URL this run was given (links use the www. twin too): one queue entry each."""
+        parts = urlsplit(url)
+        return f"{self.base_url}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
     # -- fetching and storing -----------------------------------------------------------------------
 
     def _request(self, url: str, **conditional) -> FetchResult:
@@ -223,6 +257,9 @@ class Crawler:
             result = self._request(url)
         except FetchFailed as failure:
             self._record_failed_attempts(url, failure.attempts, recovered=False)
+            # Queued so that the next run resumes the walk here (the home page is fetched every run).
+            if _is_listing_page(url):
+                load.queue_retry(self.db, url, self.summary.run_id, failure.attempts[-1])
             self.summary.listings_failed += 1
             return None
         self._record_failed_attempts(url, result.failed_attempts, recovered=True)
@@ -230,6 +267,12 @@ class Crawler:
         load.save_page(self.db, self._page_record(result, None, decoded.encoding, decoded.decided_by), self.summary.run_id)
         if result.status != 200:
             self._fail(url, "listing", f"HTTP {result.status}")
+            self.summary.listings_failed += 1
+            return None
+        if urlsplit(result.final_url).path.rstrip("/") != urlsplit(url).path.rstrip("/"):
+            # A listing page redirected elsewhere (to the home page) is a soft 404: walking the page it
+            # landed on ended the walk there, silently, and the listing's older pages were never reached.
+            self._fail(url, "listing", f"redirected to {result.final_url} (soft 404)")
             self.summary.listings_failed += 1
             return None
         try:
@@ -247,6 +290,10 @@ class Crawler:
         self.summary.counts["errors"] += 1
 
     def _conditional_headers(self, item_id: str) -> dict:
+        if load.table_for_item(self.db, item_id) is None:
+            # Nothing stored to be "not modified" from (see _unstored_page; databases written before it
+            # still hold validators of pages that were never stored).
+            return {}
         row = self.db.execute(
             """SELECT etag, last_modified, fetched_at >= strftime('%Y-%m-%dT%H:%M:%S', 'now', ?) FROM pages
                WHERE item_id = ? AND status = 200 ORDER BY id DESC LIMIT 1""",
@@ -289,10 +336,22 @@ class Crawler:
             outcome = load.record_missing(self.db, info.id, self._page_record(result, info.id), run_id)
             if outcome:
                 self.summary.counts[outcome] += 1
-            load.dequeue_retry(self.db, url)
+                load.dequeue_retry(self.db, url)
+                return
+            # Listed on the site but never stored: a glitch, or gone before we came. Such a URL used to be
+            # dropped without a trace; now it is an error, tried again next run, and given up on only after
+            # a second 404 (as removals need two).
+            error = f"HTTP {result.status} for an item not in the archive yet"
+            if self.db.execute("SELECT 1 FROM retry_queue WHERE url = ?", [url]).fetchone():
+                load.dequeue_retry(self.db, url)
+                load.record_fetch_error(self.db, run_id, url, 1, "fetch", f"{error} (second answer: given up)", False)
+                self.summary.counts["errors"] += 1
+            else:
+                self._fail(url, "fetch", error)
+            self.summary.items_failed += 1
             return
         if result.status != 200:
-            load.save_page(self.db, self._page_record(result, info.id), run_id)
+            load.save_page(self.db, self._unstored_page(result, info.id), run_id)
             self._fail(url, "fetch", f"HTTP {result.status}")
             self.summary.items_failed += 1
             return
@@ -300,7 +359,7 @@ class Crawler:
         if final is None or final.id != info.id:
             # A redirect to the home page is the site's way of saying "not found" with a 200: a soft 404,
             # which is not evidence of removal either.
-            load.save_page(self.db, self._page_record(result, info.id), run_id)
+            load.save_page(self.db, self._unstored_page(result, info.id), run_id)
             self._fail(url, "fetch", f"redirected to {result.final_url} (soft 404)")
             self.summary.items_failed += 1
             return
@@ -308,7 +367,7 @@ class Crawler:
             record = parse_page(result.body, url, result.content_type)
         except ParseError as error:
             decoded = decode_page(result.body, result.content_type)
-            page = self._page_record(result, info.id, decoded.encoding, decoded.decided_by)
+            page = self._unstored_page(result, info.id, decoded.encoding, decoded.decided_by)
             load.save_page(self.db, page, run_id)
             self._fail(url, "parse", str(error))
             self.summary.items_failed += 1
@@ -326,6 +385,17 @@ class Crawler:
         total = sum(self.summary.counts[k] for k in ("new", "edited", "unchanged", "media_new"))
         if total % 50 == 0:
             self.progress(f"{self.client.requests} requests, {self.summary.counts['new']} new articles")
+
+    def _unstored_page(self, result: FetchResult, item_id, encoding=None, decided_by=None) -> load.PageRecord:
+        """The record of a page that did not become a record: without its ETag and Last-Modified.
+
+        _conditional_headers sends the validators of the item's latest 200 page. A broken page (cut short,
+        body missing) came with the validators of the good one, so the next run was answered 304 and the
+        item, never stored, was counted unchanged and dropped from the retry queue.
+        """
+        page = self._page_record(result, item_id, encoding, decided_by)
+        page.etag = page.last_modified = None
+        return page
 
     def _page_record(self, result: FetchResult, item_id, encoding=None, decided_by=None) -> load.PageRecord:
         return load.PageRecord(

@@ -11,6 +11,12 @@ reading UTF-8 as latin-1 turns every non-ASCII character into mojibake (``KimÂ 
 ``Kim\\u00a0Jong``). The page is then decoded as UTF-8 and ``decided_by`` names the declaration that
 agrees with the bytes (``meta`` if the page's own meta says UTF-8, else ``utf-8``). A declared
 multibyte charset (euc-kr, shift_jis, gb2312, ...) is always honoured.
+
+"Valid UTF-8" above tolerates a few stray bytes: bytes that are *mostly* UTF-8 (at least four
+well-formed multibyte characters per invalid sequence) are UTF-8 with the stray bytes replaced, both
+against a single-byte label and when nothing is declared. Otherwise one stray byte in a footer sent
+the whole page, article included, to windows-1252 (``“`` became ``â€œ``) and stored mojibake as a
+new version of the article.
 """
 
 from __future__ import annotations
@@ -105,13 +111,23 @@ def _decode(body: bytes, codec: str, decided_by: str) -> DecodedPage:
     return DecodedPage(text.replace("\x00", ""), codec, decided_by, replaced)
 
 
+# Well-formed multibyte characters needed per invalid sequence for bytes to count as UTF-8 with stray bytes.
+# Legacy single-byte text almost never forms a valid multibyte sequence (it takes e.g. "Ã©"), while the
+# mirror's and VOK's pages carry dozens (the language menu alone: 조선어, Русский, ...).
+_UTF8_PER_STRAY_BYTE = 4
+
+
 def _is_multibyte_utf8(body: bytes) -> bool:
+    """The bytes are UTF-8 with multibyte characters, allowing a few invalid sequences (see the docstring)."""
     if body.isascii():
         return False
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
-        return False
+        text = body.decode("utf-8", "replace")
+        stray = text.count("\ufffd") - body.decode("utf-8", "ignore").count("\ufffd")
+        multibyte = len(text) - len(text.encode("ascii", "ignore")) - text.count("\ufffd")
+        return multibyte >= _UTF8_PER_STRAY_BYTE * stray
     return True
 
 
@@ -133,4 +149,7 @@ def decode_page(body: bytes, content_type: str | None) -> DecodedPage:
     try:
         return DecodedPage(body.decode("utf-8").replace("\x00", ""), "utf-8", "utf-8")
     except UnicodeDecodeError:
+        if _is_multibyte_utf8(body):
+            # UTF-8 with a few stray bytes: replace those, not every character of the page.
+            return _decode(body, "utf-8", "utf-8")
         return _decode(body, "cp1252", "fallback")

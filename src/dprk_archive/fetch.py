@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import email.utils
 import random
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -124,6 +126,8 @@ class PoliteClient:
         self._next_allowed: dict[str, float] = {}
         self._robots: dict[str, RobotFileParser | None] = {}
         self.requests = 0  # every HTTP request sent, robots.txt and retries included
+        self._sockets: list[socket.socket] = []  # every socket this client opened (see _attempt's watchdog)
+        self._sockets_lock = threading.Lock()
         self._http = httpx.Client(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
             # httpx applies these per socket operation, not per request: fetch() enforces the total deadline.
@@ -184,17 +188,29 @@ class PoliteClient:
         self._wait_for_turn(url)
         started = self._clock()
         self.requests += 1
+        # httpx's timeouts are per socket read, and _read_body checks the deadline only between chunks:
+        # a server that drips its *headers* a byte at a time held a request for up to 16 KB times the
+        # read timeout (hours). At the deadline this watchdog shuts the client's sockets down, which
+        # wakes the blocked read; the error is then reported as the deadline it is.
+        expired = threading.Event()
+        watchdog = threading.Timer(self.deadline, self._abort_reads, args=(expired,))
+        watchdog.daemon = True
+        watchdog.start()
         try:
-            with self._http.stream("GET", url, headers=headers) as response:
+            with self._http.stream("GET", url, headers=headers, extensions={"trace": self._trace}) as response:
                 body = self._read_body(response, started)
         except httpx.TooManyRedirects:
             raise _AttemptError("too many redirects (a redirect loop)", retryable=False) from None
         except httpx.TimeoutException as error:
             raise _AttemptError(f"timed out ({type(error).__name__})", retryable=True) from None
         except httpx.TransportError as error:
+            if expired.is_set():
+                raise _AttemptError(f"response not complete within the {self.deadline:g} s deadline",
+                                    retryable=True) from None
             # Resets, empty replies and bodies shorter than their Content-Length all land here.
             raise _AttemptError(f"{type(error).__name__}: {error or 'connection failed'}", retryable=True) from None
         finally:
+            watchdog.cancel()
             self._next_allowed[site_key(url)] = self._clock() + self.delay
         status = response.status_code
         kept = {name: response.headers[name] for name in HEADERS_KEPT if name in response.headers}
@@ -209,6 +225,25 @@ class PoliteClient:
             body=body,
             fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
+
+    def _trace(self, event: str, info: dict) -> None:
+        """httpcore's trace hook: remember each new connection's socket, for the deadline watchdog."""
+        if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
+            sock = info["return_value"].get_extra_info("socket")
+            if sock is not None:
+                with self._sockets_lock:
+                    self._sockets = [s for s in self._sockets if s.fileno() != -1] + [sock]
+
+    def _abort_reads(self, expired: threading.Event) -> None:
+        """The deadline passed: shut down every socket of this client (one request at a time uses them)."""
+        expired.set()
+        with self._sockets_lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
 
     def _read_body(self, response: httpx.Response, started: float) -> bytes:
         declared = response.headers.get("content-length", "")

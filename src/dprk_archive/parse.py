@@ -230,6 +230,11 @@ def _article_fields(root, url: str, layout: _Layout) -> dict:
         container, noise = density.element, density.noise
         if container is None:
             raise ParseError(url, "no text on the page")
+        if container.tag in ("body", "html"):
+            # No block of its own holds the text: what is left is chrome (notices, footer, menus). A page
+            # served with its body missing was stored with "Copyright (c) Voice of Korea ..." as its text,
+            # a spurious new version of the article.
+            raise ParseError(url, "no article text: only the page's chrome has text")
         extraction = "density"
         warnings.append(f"{layout.body_name} not found: body taken from the densest block <{container.tag}>")
 
@@ -402,6 +407,12 @@ def parse_listing(body: bytes, url: str, content_type: str | None = None) -> Lis
         entry = ListingEntry(url=absolute, id=info.id, family=info.family, title=title, date_raw=date_raw)
         by_id[info.id] = entry
         entries.append(entry)
+    if not entries:
+        # A "not found" page in the site's chrome (its <title> is the site's name) read as a listing with
+        # no entries: the walk ended there, silently, and the listing's older pages were never reached.
+        reason = _not_found(root, headings=True) or _short_page_not_found(root)
+        if reason:
+            raise ParseError(url, reason)
     return ListingPage(url=url, entries=entries, next_url=_next_page(root, base), listing_urls=listing_urls)
 
 
