@@ -643,11 +643,52 @@ def _write_ledger() -> None:
 atexit.register(_write_ledger)
 
 
+# What each fault is and what the archive must do about it: the rows of the table in docs/reliability.md.
+DESCRIPTIONS = {
+    "reset": "connection reset (RST) before any reply: retried, then an error; never a version or a removal",
+    "empty": "connection closed without a reply: retried, then an error",
+    "timeout": "request accepted, never answered: abandoned at the read timeout or the total deadline",
+    "truncated": "body shorter than its Content-Length: retried, never stored",
+    "drip": "body dripped a byte at a time: abandoned at the total deadline",
+    "drip-headers": "status line and headers dripped a byte at a time (a tarpit): abandoned at the deadline",
+    "endless": "a chunked body that never ends: cut at the size cap, the rest never read",
+    "redirect-loop": "a redirect to itself: given up without retry",
+    "redirect-home": "a redirect to the home page (the site's soft 404): an error, never a removal",
+    **{f"status-{code}": f"HTTP {code}: retried up to 3 attempts, then an error; never a removal"
+       for code in (408, 429, 500, 502, 503, 504)},
+    "status-400": "HTTP 400: not retried, an error",
+    "status-403": "HTTP 403 (a ban): not retried, an error; never a removal",
+    "status-404": "HTTP 404: once is an error (or 'missing'), removal only when a later check confirms it",
+    "status-410": "HTTP 410: as 404",
+    "429-retry-after-seconds": "429 with Retry-After in seconds: waited for, up to the cap",
+    "503-retry-after-seconds": "503 with Retry-After in seconds: waited for, up to the cap",
+    "429-retry-after-date": "429 with Retry-After as an HTTP date: waited for, up to the cap",
+    "503-retry-after-date": "503 with Retry-After as an HTTP date: waited for, up to the cap",
+    "soft-404": "200 page in the site's chrome that says 'not found': an error, never a version or a removal",
+    "empty-body": "200 with an empty body: an error",
+    "incomplete": "page cut mid-way with an honest Content-Length: 'truncated page', never a version",
+    "huge-text-node": "a 15 MB text node: refused at the size cap before or while reading",
+    "no-container": "article container renamed: the density fallback stores the same text",
+    "body-missing": "article body removed, chrome left: an error, never a chrome-only version",
+    "charset-contradicts": "header says iso-8859-1, bytes are UTF-8: same text stored, decision recorded",
+    "meta-contradicts": "<meta> says windows-1252, bytes are UTF-8: same text stored",
+    "no-charset": "no charset in header or page: same text stored (UTF-8 by validity)",
+    "invalid-utf8": "stray invalid bytes in the footer, no charset: article text unchanged",
+    "legacy-cp1252": "the page as windows-1252 with character references: same text stored",
+    "nul-bytes": "NUL bytes inside words and after the end: same text stored",
+    "bom-utf16": "UTF-16 with a BOM under a header that says otherwise: same text stored",
+    "robots-disallow": "robots.txt disallows everything: nothing else is fetched, the run fails",
+    "robots-5xx": "robots.txt answers 5xx: treated as 'disallow all' (RFC 9309), nothing fetched",
+    "robots-timeout": "robots.txt never answers: treated as unreachable, nothing fetched",
+}
+
+
 def ledger_table(rows: list[dict]) -> str:
-    """The rows of a written ledger as a Markdown table (fault, injected, outcome)."""
-    lines = ["| fault | injected | outcome |", "|---|---:|---|"]
-    for row in sorted(rows, key=lambda r: (-r["count"], r["fault"])):
-        lines.append(f"| {row['fault']} | {row['count']} | {row['outcome']} |")
+    """The rows of a written ledger as a Markdown table: fault, what it is, injected, outcome."""
+    lines = ["| fault | what it is, and what must happen | injected | outcome |", "|---|---|---:|---|"]
+    for row in sorted(rows, key=lambda r: r["fault"]):
+        what = DESCRIPTIONS.get(row["fault"], "")
+        lines.append(f"| {row['fault']} | {what} | {row['count']} | {row['outcome']} |")
     return "\n".join(lines)
 
 

@@ -67,6 +67,13 @@ def test_a_transient_503_is_recovered_and_its_failed_attempt_kept(server):
     assert result.failed_attempts == ["HTTP 503"]
 
 
+def test_a_reset_that_recovers_is_kept_as_a_failed_attempt(server):
+    with client() as http:
+        result = http.fetch(f"{server.base_url}/reset/page?times=1")
+    assert result.status == 200 and b"Kim Jong Un" in result.body
+    assert len(result.failed_attempts) == 1 and "reset" in result.failed_attempts[0].lower()
+
+
 @pytest.mark.parametrize("status", [429, 503])
 def test_retry_after_in_seconds_is_waited_for(server, status):
     path = f"/{status}-retry-after-seconds/page?after=1&times=1"

@@ -273,10 +273,19 @@ def save_page(db: sqlite_utils.Database, page: PageRecord, run_id: int | None) -
 
 def page_body(db: sqlite_utils.Database, sha256: str) -> bytes:
     """The raw bytes of a stored page body."""
+    return inflate_page_body(compressed_page_body(db, sha256))
+
+
+def compressed_page_body(db: sqlite_utils.Database, sha256: str) -> bytes:
+    """A stored page body as stored (zlib): for workers that inflate it themselves (reparse)."""
     row = db.execute("SELECT body FROM page_bodies WHERE sha256 = ?", [sha256]).fetchone()
     if row is None:
         raise KeyError(sha256)
-    return zlib.decompress(row[0])
+    return row[0]
+
+
+def inflate_page_body(stored: bytes) -> bytes:
+    return zlib.decompress(stored)
 
 
 def save_article(db: sqlite_utils.Database, article: Article, page: PageRecord, run_id: int | None) -> str:
