@@ -680,6 +680,17 @@ DESCRIPTIONS = {
     "robots-disallow": "robots.txt disallows everything: nothing else is fetched, the run fails",
     "robots-5xx": "robots.txt answers 5xx: treated as 'disallow all' (RFC 9309), nothing fetched",
     "robots-timeout": "robots.txt never answers: treated as unreachable, nothing fetched",
+    # Not faults of the server: what the crash tests do to the processes and files themselves.
+    "404 or 410 twice on a known article": "a real removal: marked removed only after the second answer, versions kept",
+    "SIGKILL during a crawl": "crawler killed at a random point: the DB passes integrity_check, every version is "
+                              "complete, the next run finishes the work with no duplicates",
+    "SIGKILL during build": "build killed at a random point: the published file byte-identical, no -wal/-journal",
+    "corrupted temporary file (garbage pages)": "the build's temporary file overwritten with garbage before the "
+                                                "check: refused, the published file byte-identical",
+    "corrupted temporary file (truncated)": "the build's temporary file cut short before the check: refused, "
+                                            "the published file byte-identical",
+    "leftover temporary files (garbage)": "files a killed build left behind: removed by the next build, "
+                                          "nothing else in the folder touched",
 }
 
 

@@ -243,3 +243,25 @@ def test_cli_build_prints_the_result_and_reports_errors_without_traceback(work, 
     result = CliRunner().invoke(cli, ["build", "--db", str(tmp_path / "missing.db"), "--out", str(out)])
     assert result.exit_code == 1
     assert "Error: No working database" in result.output and "Traceback" not in result.output
+
+
+def test_a_failure_after_the_rename_says_the_new_file_was_published(work, published, tmp_path, monkeypatch):
+    real_replace = build.replace
+    calls = []
+
+    def fail_after_the_database(source, target):
+        calls.append(Path(target).name)
+        if len(calls) == 2:  # the release copy, after the database itself went into place
+            raise OSError(28, "No space left on device")
+        return real_replace(source, target)
+
+    before = digest(published)
+    monkeypatch.setattr(build, "replace", fail_after_the_database)
+    with pytest.raises(BuildError) as failed:
+        build_database(work, published)
+    message = str(failed.value)
+    assert "was published" in message and "unchanged" not in message and "No space left" in message
+    assert calls[0] == published.name and digest(published) != before
+    # The file that did go into place is whole.
+    with connect(published) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -6,6 +6,7 @@ into place with a single os.replace: readers see the old file or the new one, ne
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -15,16 +16,20 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 from . import __version__
 from .sources import kcnawatch, vok
 
 SCHEMA_VERSION = 1
+
+# Every temporary file of one build carries the same random token of this many hex digits in its name.
+TOKEN_DIGITS = 12
 
 # Raw pages and crawl state stay in the working database: they are large, and say how we crawl.
 PRIVATE_TABLES = ("pages", "page_bodies", "retry_queue", "fetch_errors")
@@ -211,6 +216,9 @@ COPY = [
     """INSERT INTO crawl_runs (id, started_at, finished_at, status, requests, new, edited, removed, unchanged, errors)
         SELECT id, started_at, finished_at, status, requests, new, edited, removed, unchanged, errors
         FROM work.crawl_runs ORDER BY id""",
+]
+
+FULL_TEXT_INDEX = [
     """INSERT INTO articles_fts (rowid, title, subtitle, body)
         SELECT rowid, title, subtitle, body FROM articles_full""",
     "INSERT INTO articles_fts (articles_fts) VALUES ('optimize')",
@@ -278,50 +286,98 @@ def build_database(
     releases = release_dir(out)
     releases.mkdir(parents=True, exist_ok=True)
 
-    previous_counts, previous_builds = read_previous(out)
-    version = next_version(built_at[:10], {b["version"] for b in previous_builds} | released_versions(out))
-
-    token = uuid.uuid4().hex[:12]
-    staging = out.with_name(f".{out.name}.{token}.staging")
-    tmp = out.with_name(f".{out.name}.{token}.tmp")
-    inspect_tmp = out.with_name(f".{out.name}.{token}.inspect.tmp")
-    release = releases / f"{out.stem}-{version}.db"
-    release_tmp = releases / f".{release.name}.{token}.tmp"
-    sums = releases / "SHA256SUMS"
-    sums_tmp = releases / f".SHA256SUMS.{token}.tmp"
-    temporaries = [staging, tmp, inspect_tmp, release_tmp, sums_tmp]
-    try:
-        say(f"building {version} from {work}")
-        populate(staging, work, version, built_at, previous_builds)
-        say("compacting into a temporary file")
-        compact(staging, tmp)
-        _remove(staging)
-        say("checking")
-        counts = verify(tmp, previous_counts, allow_shrink)
-        fsync_file(tmp)
-        digest, size = sha256_file(tmp)
-        write_inspect(tmp, out, inspect_tmp, digest, size, version)
-        say("copying the release")
-        copy_synced(tmp, release_tmp)
-        existing = sums.read_text() if sums.exists() else ""
-        write_synced(sums_tmp, existing + f"{digest}  {release.name}\n")
-        # Everything that can fail has been done: now publish, the database first.
-        replace(tmp, out)
-        fsync_dir(out.parent)
-        replace(release_tmp, release)
-        replace(sums_tmp, sums)
-        fsync_dir(releases)
-        replace(inspect_tmp, inspect_path(out))
-        fsync_dir(out.parent)
-    except (sqlite3.Error, OSError) as error:
-        raise BuildError(f"The build failed ({error}); the previous {out.name} is unchanged.") from error
-    finally:
-        for path in temporaries:
+    # Killed builds leave their temporary files behind; they are only known to be dead, and so safe to
+    # remove, while this build holds the folder's lock.
+    with one_build_at_a_time(out.parent):
+        stale = stale_temporaries(out)
+        for path in stale:
             _remove(path)
-            _remove(Path(str(path) + "-journal"))
-    coverage = json.loads(_one(out, "SELECT coverage FROM builds WHERE version = ?", [version]))
-    say(f"published {out} ({version}, {size:,} bytes)")
-    return BuildResult(out, version, digest, size, built_at, counts, release, inspect_path(out), coverage)
+        if stale:
+            say(f"removed {len(stale)} temporary files left by an interrupted build")
+
+        previous_counts, previous_builds = read_previous(out)
+        version = next_version(built_at[:10], {b["version"] for b in previous_builds} | released_versions(out))
+
+        token = uuid.uuid4().hex[:TOKEN_DIGITS]
+        staging = out.with_name(f".{out.name}.{token}.staging")
+        tmp = out.with_name(f".{out.name}.{token}.tmp")
+        inspect_tmp = out.with_name(f".{out.name}.{token}.inspect.tmp")
+        release = releases / f"{out.stem}-{version}.db"
+        release_tmp = releases / f".{release.name}.{token}.tmp"
+        sums = releases / "SHA256SUMS"
+        sums_tmp = releases / f".SHA256SUMS.{token}.tmp"
+        temporaries = [staging, tmp, inspect_tmp, release_tmp, sums_tmp]
+        published = False
+        try:
+            say(f"building {version} from {work}")
+            populate(staging, work, version, built_at, previous_builds, say)
+            say("compacting into a temporary file")
+            compact(staging, tmp)
+            _remove(staging)
+            say("checking")
+            counts = verify(tmp, previous_counts, allow_shrink)
+            fsync_file(tmp)
+            digest, size = sha256_file(tmp)
+            write_inspect(tmp, out, inspect_tmp, digest, size, version)
+            say("copying the release")
+            copy_synced(tmp, release_tmp)
+            existing = sums.read_text() if sums.exists() else ""
+            write_synced(sums_tmp, existing + f"{digest}  {release.name}\n")
+            # Everything that can fail has been done: now publish, the database first.
+            replace(tmp, out)
+            published = True
+            fsync_dir(out.parent)
+            replace(release_tmp, release)
+            replace(sums_tmp, sums)
+            fsync_dir(releases)
+            replace(inspect_tmp, inspect_path(out))
+            fsync_dir(out.parent)
+        except (sqlite3.Error, OSError) as error:
+            if published:
+                raise BuildError(
+                    f"{out.name} {version} was published, but the release copy or inspect file that follow it "
+                    f"failed ({error}); build again to write them."
+                ) from error
+            raise BuildError(f"The build failed ({error}); the previous {out.name} is unchanged.") from error
+        finally:
+            for path in temporaries:
+                _remove(path)
+                _remove(Path(str(path) + "-journal"))
+        coverage = json.loads(_one(out, "SELECT coverage FROM builds WHERE version = ?", [version]))
+        say(f"published {out} ({version}, {size:,} bytes)")
+        return BuildResult(out, version, digest, size, built_at, counts, release, inspect_path(out), coverage)
+
+
+@contextmanager
+def one_build_at_a_time(folder: Path) -> Iterator[None]:
+    """Hold the lock on the folder of a published file for one build, or refuse if another build holds it."""
+    # flock on the folder itself: no lock file to leave beside the published one, and the kernel
+    # releases the lock when its holder dies, so a killed build never blocks the next one.
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"Another build is writing in {folder}: wait for it to finish, then build again.") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def stale_temporaries(out: Path) -> list[Path]:
+    """Temporary files of earlier builds of `out` (in its folder and releases/): those a killed build left."""
+    # Only the names build_database gives its own temporaries (and SQLite's journals of them, and
+    # write_inspect's .raw), so that nothing else in the folder is ever removed.
+    token = r"\.[0-9a-f]{%d}\." % TOKEN_DIGITS
+    beside = re.compile(re.escape(f".{out.name}") + token + r"(?:(?:staging|tmp)(?:-journal)?|inspect\.tmp|inspect\.raw)")
+    released = re.compile(
+        r"\.(?:" + re.escape(out.stem) + r"-\d{4}\.\d{2}\.\d{2}(?:\.\d+)?\.db|SHA256SUMS)" + token + "tmp"
+    )
+    releases = release_dir(out)
+    found = [p for p in out.parent.iterdir() if beside.fullmatch(p.name)]
+    if releases.is_dir():
+        found += [p for p in releases.iterdir() if released.fullmatch(p.name)]
+    return sorted(p for p in found if p.is_file())
 
 
 def read_previous(out: Path) -> tuple[dict[str, int], list[dict]]:
@@ -358,7 +414,14 @@ def released_versions(out: Path) -> set[str]:
     return {m.group(1) for m in map(pattern.match, names) if m}
 
 
-def populate(path: Path, work: Path, version: str, built_at: str, previous_builds: list[dict]) -> None:
+def populate(
+    path: Path,
+    work: Path,
+    version: str,
+    built_at: str,
+    previous_builds: list[dict],
+    say: Callable[[str], None] = lambda message: None,
+) -> None:
     """Write the public tables, counts, FTS, indexes, statistics and the builds row into a new file."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
@@ -368,6 +431,9 @@ def populate(path: Path, work: Path, version: str, built_at: str, previous_build
         # One transaction: every table is read from the same snapshot while a crawl may be writing.
         conn.execute("BEGIN")
         for statement in SCHEMA + COPY:
+            conn.execute(statement)
+        say("full-text index, facet counts, indexes")
+        for statement in FULL_TEXT_INDEX:
             conn.execute(statement)
         _precompute_facets(conn)
         for statement in INDEXES:
@@ -481,6 +547,9 @@ def compact(staging: Path, tmp: Path) -> None:
 
 def verify(path: Path, previous_counts: dict[str, int], allow_shrink: bool) -> dict[str, int]:
     """Check a freshly built file; returns its row counts or raises BuildError."""
+    short = _size_problem(path)
+    if short:
+        raise BuildError(f"The new file failed its checks: {short}. The previous file is unchanged.")
     try:
         # Read-write only because SQLite refuses FTS5's integrity-check command on a read-only handle;
         # nothing here writes.
@@ -505,6 +574,28 @@ def verify(path: Path, previous_counts: dict[str, int], allow_shrink: bool) -> d
             "Check that --db points at the right working database, or pass --allow-shrink if this is intended."
         )
     return counts
+
+
+def _size_problem(path: Path) -> str | None:
+    # SQLite reads the missing end of a short file as zeros, so a truncated file can pass integrity_check,
+    # or fail it with a message that does not say "truncated"; the header records how long the file is.
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        header = handle.read(100)
+    if size == 0:
+        return "the file is empty"
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+        return f"the file is not an SQLite database ({size:,} bytes, no SQLite header)"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The header's page count is only kept up to date when these two counters match (always, for
+    # files written by SQLite 3.7 or later, as VACUUM INTO's are).
+    header_count_valid = header[24:28] == header[92:96]
+    if header_count_valid and size != pages * page_size:
+        damage = "truncated" if size < pages * page_size else "longer than its pages"
+        return f"the file is {damage}: {size:,} bytes, but its header says {pages:,} pages of {page_size:,} bytes"
+    return None
 
 
 def _problems(conn: sqlite3.Connection) -> list[str]:
