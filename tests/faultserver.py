@@ -691,6 +691,23 @@ DESCRIPTIONS = {
                                             "the published file byte-identical",
     "leftover temporary files (garbage)": "files a killed build left behind: removed by the next build, "
                                           "nothing else in the folder touched",
+    # Attacks on the published site (tests/test_site_security.py, tests/test_browser.py, tests/test_site_load.py).
+    "write or schema change in SQL (INSERT, UPDATE, DELETE, DROP, CREATE, WITH … INSERT, PRAGMA)":
+        "refused with an error; the table still answers",
+    "ATTACH or load_extension": "refused (Datasette's check, SQLite's attach limit 0 and an authorizer)",
+    "stacked statements": "refused: one statement per query",
+    "POST, PUT, PATCH or DELETE to query, canned query, table, row or /-/ pages":
+        "405 before Datasette sees it; no cookie set",
+    "runaway query (WITH RECURSIVE, randomblob, zeroblob, printf)":
+        "stopped by the SQL time limit or the 10 MB value cap, the server unharmed",
+    "off-site redirect (/\\host, //host, %5C)": "404, never a Location header leaving the site",
+    "scraped <script>, event handler or javascript: URL on a page":
+        "shown as text on every page type, feed and search result; never live markup or a javascript: link",
+    "scraped script in Chromium (alert dialogs watched)":
+        "pages showing the payloads, search-all's script-rendered results included: no dialog, no live element",
+    "published file after the attack suite (sha256, -wal, -journal)": "sha256 unchanged, nothing beside it",
+    "20 concurrent clients for 30 s (requests)":
+        "list, facet, search, SQL, CSV/JSON and download requests: no 5xx, every answer checked against sqlite3",
 }
 
 

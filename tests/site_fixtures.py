@@ -6,6 +6,7 @@ Kept out of conftest.py (other stages own fixtures there); test files import fro
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import sys
 from datetime import datetime, timezone
@@ -166,7 +167,10 @@ def site(tmp_path_factory) -> Site:
     """The published test archive behind an in-process Datasette, shared by the session (read-only)."""
     folder = tmp_path_factory.mktemp("site")
     db = build_site(folder)
-    return Site(make_datasette(db), db)
+    site = Site(make_datasette(db), db)
+    # The attack suite checks at its end that nothing it did changed a byte of the file.
+    site.sha256_at_start = hashlib.sha256(db.read_bytes()).hexdigest()
+    return site
 
 
 def make_synthetic_working_db(path: Path, articles: int, seed: int = 1) -> Path:

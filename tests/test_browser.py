@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from site_fixtures import EDITED, build_site, region
+from faultserver import record
+from site_fixtures import EDITED, XSS, build_site, region
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "build" / "test-artifacts"
@@ -163,3 +164,34 @@ def test_download_the_database_and_open_it(page, server, tmp_path):
     conn = sqlite3.connect(target)
     assert conn.execute("select count(*) from articles").fetchone()[0] == 36
     assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+
+
+# Pages where the scraped payloads (<script>, onerror=, javascript: links) are shown, including the
+# search-all results, which the page's own script renders in the browser.
+PAGES_WITH_PAYLOADS = [
+    f"/dprk-archive/articles/{XSS}",
+    "/dprk-archive/articles?_search=harvest",
+    "/dprk-archive/search?q=alert",
+    f"/dprk-archive/article_history?id={XSS}",
+    "/dprk-archive?sql=select+title%2C+url+from+articles",
+    "/-/search?q=harvest",
+]
+
+
+def test_scraped_script_never_runs_in_a_browser(page, server):
+    base, _ = server
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    for path in PAGES_WITH_PAYLOADS:
+        page.goto(base + path)
+        if path.startswith("/-/search"):
+            page.wait_for_selector("#search-all-results table.rows-and-columns")
+        # Give an onerror handler (the payload's <img src=x>) time to fire, had it been created.
+        page.wait_for_timeout(300)
+        assert "alert(1)" in page.locator("body").inner_text(), path
+        live = page.evaluate("""() => [
+            ...document.querySelectorAll('img[src="x"], [onerror], a[href^="javascript:" i]')
+        ].map(e => e.outerHTML)""")
+        assert live == [], (path, live)
+    assert dialogs == []
+    record({"scraped script in Chromium (alert dialogs watched)": len(PAGES_WITH_PAYLOADS)}, outcome="never ran")

@@ -1,4 +1,5 @@
-"""Harden the public site: cap SQL string/blob sizes, refuse ATTACH and writes, close an open redirect."""
+"""Harden the public site: cap SQL string/blob sizes, refuse ATTACH, writes and every method but GET, close an
+open redirect."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ _WRITE_ACTIONS = {
     )
 }
 _DENIED_FUNCTIONS = {"load_extension", "fts3_tokenizer", "writefile", "readfile", "edit"}
+
+# Nothing on a read-only archive is done by POST, PUT or DELETE. Datasette 0.65 answers a POST to a
+# table or a read-only canned query with a 500 (an assertion in its view), and a POST to /-/messages
+# sets a cookie: refusing every other method before Datasette sees it closes all of these at once.
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def _authorizer(action, arg1, arg2, db_name, trigger):
@@ -75,12 +81,16 @@ def safe_location(location: str, host: str | None) -> str:
 
 @hookimpl
 def asgi_wrapper(datasette):
-    """Answer 404 to backslash and double-slash paths, and keep every Location header on this site."""
+    """Answer 405 to any method but GET, 404 to backslash and double-slash paths, keep every Location
+    header on this site, and forbid content sniffing."""
 
     def wrap(app):
         async def guarded(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
+            if scope.get("method", "GET").upper() not in READ_METHODS:
+                return await _plain(send, 405, b"Method not allowed: this archive is read-only",
+                                    [(b"allow", ", ".join(READ_METHODS).encode())])
             raw = scope.get("raw_path") or b""
             path = scope.get("path") or ""
             # Datasette 0.65 answers GET /\example.com/ with Location: /\example.com, which browsers
@@ -94,11 +104,13 @@ def asgi_wrapper(datasette):
 
             async def send_safe(message):
                 if message["type"] == "http.response.start":
-                    headers = []
+                    # Scraped text goes out as CSV and JSON too: a browser must never sniff those as HTML.
+                    headers = [(b"x-content-type-options", b"nosniff")]
                     for name, value in message.get("headers") or []:
                         if name.lower() == b"location":
                             value = safe_location(value.decode("latin-1"), host).encode("latin-1")
-                        headers.append((name, value))
+                        if name.lower() != b"x-content-type-options":
+                            headers.append((name, value))
                     message = {**message, "headers": headers}
                 await send(message)
 
@@ -110,12 +122,10 @@ def asgi_wrapper(datasette):
 
 
 async def _not_found(send):
-    body = b"Not found"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 404,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    await _plain(send, 404, b"Not found")
+
+
+async def _plain(send, status: int, body: bytes, extra_headers: list[tuple[bytes, bytes]] = ()):
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + list(extra_headers)})
     await send({"type": "http.response.body", "body": body})
