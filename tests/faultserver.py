@@ -712,11 +712,21 @@ DESCRIPTIONS = {
 
 
 def ledger_table(rows: list[dict]) -> str:
-    """The rows of a written ledger as a Markdown table: fault, what it is, injected, outcome."""
-    lines = ["| fault | what it is, and what must happen | injected | outcome |", "|---|---|---:|---|"]
-    for row in sorted(rows, key=lambda r: r["fault"]):
-        what = DESCRIPTIONS.get(row["fault"], "")
-        lines.append(f"| {row['fault']} | {what} | {row['count']} | {row['outcome']} |")
+    """The rows of a written ledger as a Markdown table: fault, what it is, injected, outcome.
+
+    Every described fault gets a row: one the run never injected shows 0 and "not injected", so a gap
+    in the suite is as visible as a fault it survived.
+    """
+    recorded = {row["fault"] for row in rows}
+    rows = rows + [{"fault": name, "count": 0, "outcome": "**not injected**"} for name in DESCRIPTIONS
+                   if name not in recorded]
+    order = {name: position for position, name in enumerate(DESCRIPTIONS)}
+    lines = ["| fault or attack | what it is, and what must happen | injected | outcome |", "|---|---|---:|---|"]
+    for row in sorted(rows, key=lambda r: (order.get(r["fault"], len(order)), r["fault"], r["outcome"])):
+        # Markdown would take "<script>" or "<meta>" in a row for markup of its own.
+        what = DESCRIPTIONS.get(row["fault"], "").replace("<", "&lt;")
+        fault = row["fault"].replace("|", "\\|").replace("<", "&lt;")
+        lines.append(f"| {fault} | {what} | {row['count']:,} | {row['outcome']} |")
     return "\n".join(lines)
 
 

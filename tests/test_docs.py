@@ -96,3 +96,37 @@ def test_the_readme_examples_run_as_written(tmp_path):
     assert "changed=true" in out and "articles added:" in out
     assert ": OK" in out  # sha256sum -c
     assert (tmp_path / "build" / "dprk-archive.db").exists()
+
+
+RELIABILITY = ROOT / "docs" / "reliability.md"
+
+
+def ledger_rows_in_reliability_doc() -> dict[str, tuple[str, str]]:
+    """fault -> (injected, outcome) from the ledger table in docs/reliability.md."""
+    text = RELIABILITY.read_text()
+    table = text[text.index("<!-- ledger"):text.index("<!-- /ledger -->")]
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if len(cells) == 4 and cells[2] not in ("injected", "---:"):
+            rows[cells[0].replace("\\|", "|").replace("&lt;", "<")] = (cells[2], cells[3])
+    return rows
+
+
+def test_reliability_doc_lists_every_fault_and_attack_the_suite_injects():
+    from faultserver import DESCRIPTIONS, FAULTS
+
+    rows = ledger_rows_in_reliability_doc()
+    # Every fault the server can inject is described, and every described one has a row with a count:
+    # a fault added to the server or the suite without its row in the document fails here.
+    assert set(FAULTS) - set(DESCRIPTIONS) - {"ok", "flaky", "robots-missing"} == set()
+    assert set(DESCRIPTIONS) - set(rows) == set()
+    assert set(rows) - set(DESCRIPTIONS) == set()
+    never = [fault for fault, (count, outcome) in rows.items() if count == "0" or "not injected" in outcome]
+    assert never == []
+
+
+def test_reliability_doc_names_test_files_that_exist():
+    named = set(re.findall(r"`(tests/[\w/]+\.py)`", RELIABILITY.read_text()))
+    assert len(named) >= 10
+    assert [name for name in sorted(named) if not (ROOT / name).exists()] == []
