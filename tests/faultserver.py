@@ -730,6 +730,21 @@ def ledger_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def write_ledger_table(doc: str, table: str) -> None:
+    """Replace the table between the ledger markers of docs/reliability.md."""
+    with open(doc, encoding="utf-8") as handle:
+        text = handle.read()
+    start = text.index("\n", text.index("<!-- ledger")) + 1
+    end = text.index("<!-- /ledger -->")
+    with open(doc, "w", encoding="utf-8") as handle:
+        handle.write(text[:start] + table + "\n" + text[end:])
+
+
 if __name__ == "__main__":
+    # python tests/faultserver.py build/fault-ledger.json [--write docs/reliability.md]
     with open(sys.argv[1], encoding="utf-8") as handle:
-        print(ledger_table(json.load(handle)))
+        ledger = ledger_table(json.load(handle))
+    if sys.argv[2:3] == ["--write"]:
+        write_ledger_table(sys.argv[3], ledger)
+    else:
+        print(ledger)

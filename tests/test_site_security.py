@@ -290,6 +290,7 @@ def test_feeds_escape_scraped_text(site, path):
 
     titles = [e.text for e in ET.fromstring(response.content).iter("{http://www.w3.org/2005/Atom}title")]
     assert XSS_TITLE in titles
+    record({"scraped <script>, event handler or javascript: URL on a page": 1}, outcome="escaped")
 
 
 def test_json_keeps_scraped_text_as_data(site):
