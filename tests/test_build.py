@@ -265,3 +265,18 @@ def test_a_failure_after_the_rename_says_the_new_file_was_published(work, publis
     # The file that did go into place is whole.
     with connect(published) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        (missed,) = conn.execute("SELECT version FROM builds ORDER BY built_at DESC, version DESC").fetchone()
+    releases = published.parent / "releases"
+    copy = releases / f"{published.stem}-{missed}.db"
+    assert not copy.exists() and copy.name not in (releases / "SHA256SUMS").read_text()
+    published_then = digest(published)
+
+    # The next build first gives the published version the release copy and checksum line it missed.
+    monkeypatch.setattr(build, "replace", real_replace)
+    lines = []
+    result = build_database(work, published, progress=lines.append)
+    assert any(line.startswith(f"restored {copy.name}") for line in lines), lines
+    assert digest(copy) == published_then
+    assert f"{published_then}  {copy.name}" in (releases / "SHA256SUMS").read_text().splitlines()
+    assert result.version != missed and digest(result.release) == result.sha256
+    assert [p.name for p in releases.iterdir() if p.name.startswith(".")] == []

@@ -296,6 +296,8 @@ def build_database(
             say(f"removed {len(stale)} temporary files left by an interrupted build")
 
         previous_counts, previous_builds = read_previous(out)
+        if previous_builds:
+            restore_missing_release(out, previous_builds[-1]["version"], say)
         version = next_version(built_at[:10], {b["version"] for b in previous_builds} | released_versions(out))
 
         token = uuid.uuid4().hex[:TOKEN_DIGITS]
@@ -378,6 +380,40 @@ def stale_temporaries(out: Path) -> list[Path]:
     if releases.is_dir():
         found += [p for p in releases.iterdir() if released.fullmatch(p.name)]
     return sorted(p for p in found if p.is_file())
+
+
+def restore_missing_release(out: Path, version: str, say: Callable[[str], None]) -> None:
+    """Give the published file its dated copy and SHA256SUMS line if the build that made it stopped first.
+
+    A build killed between moving the new file into place and moving its release copy after it leaves
+    a published version that releases/ does not have; the next build writes it from the file itself.
+    """
+    releases = release_dir(out)
+    release = releases / f"{out.stem}-{version}.db"
+    sums = releases / "SHA256SUMS"
+    existing = sums.read_text() if sums.exists() else ""
+    listed = any(line.split()[-1:] == [release.name] for line in existing.splitlines())
+    if release.exists() and listed:
+        return
+    token = uuid.uuid4().hex[:TOKEN_DIGITS]
+    # The same temporary names as a build's own, so that a kill here is cleaned up like one there.
+    release_tmp = releases / f".{release.name}.{token}.tmp"
+    sums_tmp = releases / f".SHA256SUMS.{token}.tmp"
+    try:
+        digest, _ = sha256_file(out)
+        if not release.exists():
+            copy_synced(out, release_tmp)
+            replace(release_tmp, release)
+        if not listed:
+            write_synced(sums_tmp, existing + f"{digest}  {release.name}\n")
+            replace(sums_tmp, sums)
+        fsync_dir(releases)
+    except OSError as error:
+        raise BuildError(f"Could not restore the release copy of {version} in {releases} ({error}).") from error
+    finally:
+        _remove(release_tmp)
+        _remove(sums_tmp)
+    say(f"restored {release.name} and its SHA256SUMS line, which an interrupted build did not write")
 
 
 def read_previous(out: Path) -> tuple[dict[str, int], list[dict]]:
