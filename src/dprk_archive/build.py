@@ -6,12 +6,15 @@ into place with a single os.replace: readers see the old file or the new one, ne
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
+import functools
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -668,6 +671,7 @@ def write_inspect(db: Path, out: Path, target: Path, digest: str, size: int, ver
         subprocess.run(
             [sys.executable, "-m", "datasette", "inspect", str(db), "--inspect-file", str(raw)],
             check=True, capture_output=True, text=True, timeout=3600,
+            preexec_fn=functools.partial(_end_with_parent, os.getpid()),
         )
         (data,) = json.loads(raw.read_text()).values()
     except subprocess.CalledProcessError as error:
@@ -680,6 +684,16 @@ def write_inspect(db: Path, out: Path, target: Path, digest: str, size: int, ver
     # dataset_version lets `serve` notice an inspect file left stale by an interrupted build.
     data.update(file=str(out), dataset_version=version)
     write_synced(target, json.dumps({out.stem: data}, indent=2))
+
+
+def _end_with_parent(parent: int) -> None:
+    # A build killed while `datasette inspect` runs would leave it running on, writing a file the next
+    # build has already cleaned away: on Linux the kernel kills it when the build dies (PR_SET_PDEATHSIG).
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the build died before the line above took effect
+            os._exit(1)
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
