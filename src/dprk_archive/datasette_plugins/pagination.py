@@ -48,13 +48,11 @@ def _patch_database(db) -> None:
     execute = db.execute
 
     async def execute_in_total_order(sql, *args, **kwargs):
-        if _in_table_view.get():
-            match = _FIRST_PAGE.match(sql)
-            if match:
-                table = _unquote(match["table"])
-                # Rowid tables page by rowid, as Datasette's later pages do.
-                keys = await db.primary_keys(table) if await db.table_exists(table) else []
-                sql = with_tie_breaker(sql, keys or (["rowid"] if await db.table_exists(table) else []))
+        match = _FIRST_PAGE.match(sql) if _in_table_view.get() else None
+        if match and await db.table_exists(_unquote(match["table"])):
+            # Rowid tables page by rowid, as Datasette's later pages do; views page by offset and are left be.
+            keys = await db.primary_keys(_unquote(match["table"])) or ["rowid"]
+            sql = with_tie_breaker(sql, keys)
         return await execute(sql, *args, **kwargs)
 
     db.execute = execute_in_total_order
