@@ -252,6 +252,16 @@ def release_dir(out: Path) -> Path:
     return Path(out).parent / "releases"
 
 
+def release_path(out: Path, version: str) -> Path:
+    """The dated copy of the build `version` of `out`, in its releases folder."""
+    return release_dir(out) / f"{Path(out).stem}-{version}.db"
+
+
+def temporary(path: Path, token: str, kind: str = "tmp") -> Path:
+    """The name a build gives a temporary file that will become `path` (stale_temporaries knows them)."""
+    return path.with_name(f".{path.name}.{token}.{kind}")
+
+
 def inspect_path(out: Path) -> Path:
     """The Datasette inspect file that sits beside a published database."""
     out = Path(out)
@@ -304,13 +314,13 @@ def build_database(
         version = next_version(built_at[:10], {b["version"] for b in previous_builds} | released_versions(out))
 
         token = uuid.uuid4().hex[:TOKEN_DIGITS]
-        staging = out.with_name(f".{out.name}.{token}.staging")
-        tmp = out.with_name(f".{out.name}.{token}.tmp")
-        inspect_tmp = out.with_name(f".{out.name}.{token}.inspect.tmp")
-        release = releases / f"{out.stem}-{version}.db"
-        release_tmp = releases / f".{release.name}.{token}.tmp"
+        staging = temporary(out, token, "staging")
+        tmp = temporary(out, token)
+        inspect_tmp = temporary(out, token, "inspect.tmp")
+        release = release_path(out, version)
+        release_tmp = temporary(release, token)
         sums = releases / "SHA256SUMS"
-        sums_tmp = releases / f".SHA256SUMS.{token}.tmp"
+        sums_tmp = temporary(sums, token)
         temporaries = [staging, tmp, inspect_tmp, release_tmp, sums_tmp]
         published = False
         try:
@@ -392,7 +402,7 @@ def restore_missing_release(out: Path, version: str, say: Callable[[str], None])
     a published version that releases/ does not have; the next build writes it from the file itself.
     """
     releases = release_dir(out)
-    release = releases / f"{out.stem}-{version}.db"
+    release = release_path(out, version)
     sums = releases / "SHA256SUMS"
     existing = sums.read_text() if sums.exists() else ""
     listed = any(line.split()[-1:] == [release.name] for line in existing.splitlines())
@@ -400,14 +410,14 @@ def restore_missing_release(out: Path, version: str, say: Callable[[str], None])
         return
     token = uuid.uuid4().hex[:TOKEN_DIGITS]
     # The same temporary names as a build's own, so that a kill here is cleaned up like one there.
-    release_tmp = releases / f".{release.name}.{token}.tmp"
-    sums_tmp = releases / f".SHA256SUMS.{token}.tmp"
+    release_tmp = temporary(release, token)
+    sums_tmp = temporary(sums, token)
     try:
-        digest, _ = sha256_file(out)
         if not release.exists():
             copy_synced(out, release_tmp)
             replace(release_tmp, release)
         if not listed:
+            digest, _ = sha256_file(out)
             write_synced(sums_tmp, existing + f"{digest}  {release.name}\n")
             replace(sums_tmp, sums)
         fsync_dir(releases)
