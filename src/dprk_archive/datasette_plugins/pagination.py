@@ -46,12 +46,22 @@ def with_tie_breaker(sql: str, primary_keys: list[str]) -> str:
 
 def _patch_database(db) -> None:
     execute = db.execute
+    # An immutable file's tables keep their keys: look them up once, not with two queries on every page.
+    known_keys: dict[str, list[str] | None] = {}
+
+    async def tie_breaker(table: str) -> list[str] | None:
+        if table in known_keys:
+            return known_keys[table]
+        # Rowid tables page by rowid, as Datasette's later pages do; views page by offset and are left be.
+        keys = (await db.primary_keys(table) or ["rowid"]) if await db.table_exists(table) else None
+        if not db.is_mutable:
+            known_keys[table] = keys
+        return keys
 
     async def execute_in_total_order(sql, *args, **kwargs):
         match = _FIRST_PAGE.match(sql) if _in_table_view.get() else None
-        if match and await db.table_exists(_unquote(match["table"])):
-            # Rowid tables page by rowid, as Datasette's later pages do; views page by offset and are left be.
-            keys = await db.primary_keys(_unquote(match["table"])) or ["rowid"]
+        keys = await tie_breaker(_unquote(match["table"])) if match else None
+        if keys:
             sql = with_tie_breaker(sql, keys)
         return await execute(sql, *args, **kwargs)
 
