@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import socket
 import sqlite3
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from dprk_archive.bench import free_port
+from dprk_archive.bench import server as running_server
 from faultserver import record
 from site_fixtures import EDITED, XSS, build_site, region
 
@@ -29,12 +28,6 @@ if not os.path.exists(CHROMIUM):
     pytest.skip("Debian's chromium is not installed (scripts/test installs it)", allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`dprk-archive serve` on a free loopback port, on a freshly built file."""
@@ -46,26 +39,8 @@ def server(tmp_path_factory):
     command = [str(executable) if executable.exists() else shutil.which("dprk-archive"), "serve", "--db", str(db),
                "--port", str(port)]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "serve.log", "w")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log.close()
-                raise RuntimeError("dprk-archive serve did not start: " + (ARTIFACTS / "serve.log").read_text()[-2000:])
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", db
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with running_server(command, port, log=ARTIFACTS / "serve.log") as (_, base):
+        yield base, db
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,8 @@ import hashlib
 import io
 import os
 import random
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -33,6 +31,8 @@ from datasette.utils import escape_fts
 from markupsafe import escape
 
 from dprk_archive import serve
+from dprk_archive.bench import free_port
+from dprk_archive.bench import server as running_server
 from faultserver import record
 from site_fixtures import build_site, region
 
@@ -82,12 +82,6 @@ class Tally:
             self.transport_errors.append((probe.url, repr(error)))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> Path:
     """The published test archive with 200 filler articles, so that lists, facets and CSVs have some size."""
@@ -100,35 +94,10 @@ def server(archive):
     port = free_port()
     # The venv's own console script: the command a person types.
     executable = Path(sys.executable).parent / "dprk-archive"
-    command = [str(executable), "serve", "--db", str(archive), "--host", "127.0.0.1", "--port", str(port)]
     log_path = archive.parent / "serve.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answering(base, process, log_path)
+    command = [str(executable), "serve", "--db", str(archive), "--host", "127.0.0.1", "--port", str(port)]
+    with running_server(command, port, log=log_path) as (process, base):
         yield base, process, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
-
-
-def wait_until_answering(base: str, process: subprocess.Popen, log_path: Path, limit: float = 30) -> None:
-    deadline = time.monotonic() + limit
-    while True:
-        try:
-            if httpx.get(base + "/", timeout=2, trust_env=False).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("dprk-archive serve did not start: " + log_path.read_text()[-2000:])
-        time.sleep(0.1)
 
 
 # Expected answers, from SQLite directly on the same file.

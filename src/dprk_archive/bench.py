@@ -27,9 +27,10 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import zlib
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode
@@ -276,30 +277,39 @@ def vm_hwm_mb(pid: int) -> float:
 
 
 @contextmanager
-def server(argv: list[str], port: int):
-    """Run a server subprocess until it answers on 127.0.0.1:port; yields (process, base URL)."""
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"server exited: {process.stderr.read().decode()[-2000:]}")
-            try:
-                httpx.get(base + "/-/versions.json", timeout=5)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"server on {base} did not start")
-                time.sleep(0.2)
-        yield process, base
-    finally:
-        process.terminate()
+def server(argv: list[str], port: int, log: Path | None = None):
+    """Run a server subprocess until it answers on 127.0.0.1:port; yields (process, base URL).
+
+    Its output goes to `log` (a temporary file if None), never to a pipe: one nobody reads fills up
+    and stalls a server that logs every request.
+    """
+    with ExitStack() as stack:
+        if log is None:
+            log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "server.log"
+        output = stack.enter_context(open(log, "w"))
+        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            deadline = time.monotonic() + 300
+            while True:
+                if process.poll() is not None:
+                    raise SystemExit(f"server exited: {log.read_text()[-2000:]}")
+                try:
+                    # trust_env=False: no proxy from the environment stands between us and 127.0.0.1.
+                    httpx.get(base + "/-/versions.json", timeout=5, trust_env=False)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"server on {base} did not start: {log.read_text()[-2000:]}")
+                    time.sleep(0.2)
+            yield process, base
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def pick_search_word(published: Path) -> str:
