@@ -118,6 +118,18 @@ def build_site(folder: Path, extra: int = 0) -> Path:
     return out
 
 
+def plugin_module(name: str):
+    """One of the site's plugin files (datasette_plugins/NAME.py) loaded as a module, to test its functions."""
+    import importlib.util
+
+    from dprk_archive import serve
+
+    spec = importlib.util.spec_from_file_location(f"{name}_plugin_for_tests", serve.PLUGINS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def make_datasette(db: Path):
     """An in-process Datasette configured exactly as `dprk-archive serve` runs it."""
     from datasette.app import Datasette

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from dprk_archive import serve
-from site_fixtures import EDITED, MULTI, REMOVED, XSS, region, site  # noqa: F401  (site is a fixture)
+from site_fixtures import EDITED, MULTI, REMOVED, XSS, plugin_module, region, site  # noqa: F401  (site is a fixture)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -362,11 +362,7 @@ def test_paging_through_a_sorted_table_gives_every_row_once(site, table, query, 
 
 
 def test_the_first_page_keeps_its_order_and_gains_only_a_tie_breaker():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("pagination_for_tests", serve.PLUGINS / "pagination.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = plugin_module("pagination")
     first = ("select id, title from articles where +id in (select article_id from article_regions where region = :r) "
              "order by published desc limit 51")
     assert module.with_tie_breaker(first, ["id"]) == first.replace("published desc", "published desc, id")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import time
 import urllib.parse
 
@@ -12,16 +11,13 @@ import pytest
 
 from dprk_archive import serve
 from faultserver import record
-from site_fixtures import XSS, XSS_TITLE, site  # noqa: F401  (site is a fixture)
+from site_fixtures import XSS, XSS_TITLE, plugin_module, site  # noqa: F401  (site is a fixture)
 
 RAW_MARKUP = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<b>bold</b>", '<a href="javascript:alert(2)">']
 
 
 def hardening():
-    spec = importlib.util.spec_from_file_location("hardening_for_tests", serve.PLUGINS / "hardening.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return plugin_module("hardening")
 
 
 def refused(response) -> bool:
@@ -196,6 +192,7 @@ PAGES_WITH_SCRAPED_TEXT = {
     "/dprk-archive/articles?_search=harvest": {"alert(1)"},
     "/dprk-archive/article_versions": {"alert(1)", "onerror=alert(1)"},
     f"/dprk-archive/article_versions?article_id={XSS}": {"alert(1)", "onerror=alert(1)"},
+    "/dprk-archive/article_versions/5": {"alert(1)", "onerror=alert(1)"},  # the row page of its version
     "/dprk-archive/articles_full": {"alert(1)", "onerror=alert(1)", "javascript:alert(3)"},
     "/dprk-archive/article_texts": {"onerror=alert(1)"},
     "/dprk-archive/article_regions": {"alert(1)"},
@@ -301,9 +298,7 @@ def test_json_keeps_scraped_text_as_data(site):
 def test_snippet_highlight_escapes_before_marking():
     from markupsafe import Markup
 
-    spec = importlib.util.spec_from_file_location("site_for_tests", serve.PLUGINS / "site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = plugin_module("site")
     marked = module.highlight("<b>x</b> \ue000rice\ue001 \ue000open")
     assert isinstance(marked, Markup)
     assert str(marked) == "&lt;b&gt;x&lt;/b&gt; <mark>rice</mark> <mark>open</mark>"
