@@ -90,7 +90,7 @@ def asgi_wrapper(datasette):
                 return await app(scope, receive, send)
             if scope.get("method", "GET").upper() not in READ_METHODS:
                 return await _plain(send, 405, b"Method not allowed: this archive is read-only",
-                                    [(b"allow", ", ".join(READ_METHODS).encode())])
+                                    ((b"allow", ", ".join(READ_METHODS).encode()),))
             raw = scope.get("raw_path") or b""
             path = scope.get("path") or ""
             # Datasette 0.65 answers GET /\example.com/ with Location: /\example.com, which browsers
@@ -125,7 +125,8 @@ async def _not_found(send):
     await _plain(send, 404, b"Not found")
 
 
-async def _plain(send, status: int, body: bytes, extra_headers: list[tuple[bytes, bytes]] = ()):
-    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers + list(extra_headers)})
+async def _plain(send, status: int, body: bytes, extra_headers: tuple[tuple[bytes, bytes], ...] = ()):
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+               *extra_headers]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
